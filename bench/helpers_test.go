@@ -1,0 +1,18 @@
+package bench
+
+import (
+	"io"
+	"sync"
+)
+
+// syncWriter serialises writes to w, for progress output read by a test.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

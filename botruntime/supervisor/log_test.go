@@ -1,0 +1,8 @@
+package supervisor
+
+import (
+	"io"
+	"log/slog"
+)
+
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
