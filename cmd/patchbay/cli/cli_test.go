@@ -179,7 +179,7 @@ func buildBinary(t *testing.T) string {
 // answers on NATS.
 func startServe(t *testing.T, bin, data, addr string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--listen", addr)
+	cmd := exec.Command(bin, "serve", "--data", data, "--listen", addr, "--redis-listen", "127.0.0.1:0")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
