@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/patchbay/patchbay/eventstore"
+	"github.com/patchbay/patchbay/hashchain"
 )
 
 // ErrUsage marks a command-line usage error; ExitCode maps it to status 2.
@@ -167,6 +168,26 @@ func envOr(name, def string) string {
 // serverFlag adds --server to fs.
 func serverFlag(fs *flag.FlagSet) *string {
 	return fs.String("server", envOr("PATCHBAY_SERVER", "nats://127.0.0.1:4222"), "NATS URL of a running patchbay node (env PATCHBAY_SERVER)")
+}
+
+// hashArg parses a positional hash argument; a malformed one is a usage
+// error naming what the argument is.
+func hashArg(what, s string) (hashchain.Hash, error) {
+	h, err := hashchain.ParseHash(s)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s: %v", ErrUsage, what, err)
+	}
+	return h, nil
+}
+
+// connectStore connects to the patchbay node at url and returns a store
+// client over the connection; the caller closes the connection.
+func connectStore(ctx context.Context, url string) (*eventstore.Client, *nats.Conn, error) {
+	nc, err := dial(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	return eventstore.NewClient(nc), nc, nil
 }
 
 // dial connects to a patchbay node.

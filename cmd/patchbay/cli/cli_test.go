@@ -144,6 +144,18 @@ func TestClientCommands(t *testing.T) {
 	if err := json.Unmarshal(sc.Bytes(), &u); err != nil || u.Hash.String() != h3 || u.Seq != 3 || u.Parent.String() != h2 {
 		t.Fatalf("watch update line %q (%v)", sc.Text(), err)
 	}
+	// --head: the root names the config; the patch goes on its head.
+	out, _, err = run(t, "", "patch", "--head", srv, root, `[{"op":"add","path":"/h","value":4}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h4 := strings.TrimSpace(out)
+	if !sc.Scan() {
+		t.Fatal("watch ended early")
+	}
+	if err := json.Unmarshal(sc.Bytes(), &u); err != nil || u.Hash.String() != h4 || u.Seq != 4 || u.Parent.String() != h3 {
+		t.Fatalf("watch update after --head %q (%v)", sc.Text(), err)
+	}
 	cancel()
 	go io.Copy(io.Discard, pr)
 	if err := <-done; err != nil {
@@ -314,5 +326,27 @@ func TestServeGracefulShutdown(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop on SIGTERM")
+	}
+}
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yml")
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(good, []byte("version: 1\nbots:\n  b:\n    root: {platform: nats, subject: in}\n    connectors:\n      - {name: n, type: nats, conf: {in: a.in, out: a.out}}\n    tasks:\n      - type: log\n"), 0o644)
+	os.WriteFile(bad, []byte("version: 1\nbots:\n  b:\n    root: 3\n    connectors:\n      - {name: n, type: nope}\n    tasks: []\n"), 0o644)
+	out, _, err := run(t, "", "check", good)
+	if err != nil || out != good+": ok (1 bot)\n" {
+		t.Fatalf("check good = %q, %v", out, err)
+	}
+	out, errOut, err := run(t, "", "check", good, bad)
+	if ExitCode(err) != 1 || !strings.Contains(out, "good.yml: ok") {
+		t.Fatalf("check good bad: exit %d (%v), out %q", ExitCode(err), err, out)
+	}
+	if !strings.Contains(errOut, bad+":4:11: ") {
+		t.Fatalf("check bad: want %s:4:11 (root is a number) in\n%s", bad, errOut)
+	}
+	if _, _, err := run(t, "", "check"); ExitCode(err) != 2 {
+		t.Fatalf("check without files: exit %d, want 2", ExitCode(err))
 	}
 }

@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-
-	"github.com/patchbay/patchbay/eventstore"
 )
 
 func init() {
@@ -22,12 +20,12 @@ func runCreate(ctx context.Context, cio IO, args []string) error {
 	if err != nil {
 		return err
 	}
-	nc, err := dial(ctx, *server)
+	c, nc, err := connectStore(ctx, *server)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	r, err := eventstore.NewClient(nc).Create(ctx, b)
+	r, err := c.Create(ctx, b)
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/patchbay/patchbay/eventstore"
-	"github.com/patchbay/patchbay/hashchain"
 )
 
 func init() {
@@ -23,16 +20,15 @@ func runGet(ctx context.Context, cio IO, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := hashchain.ParseHash(pos[0])
+	h, err := hashArg("hash", pos[0])
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return err
 	}
-	nc, err := dial(ctx, *server)
+	c, nc, err := connectStore(ctx, *server)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	c := eventstore.NewClient(nc)
 	r, err := c.Get(ctx, h)
 	if err != nil {
 		return err

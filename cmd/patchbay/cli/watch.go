@@ -23,16 +23,16 @@ func runWatch(ctx context.Context, cio IO, args []string) error {
 	if err != nil {
 		return err
 	}
-	root, err := hashchain.ParseHash(pos[0])
+	root, err := hashArg("root", pos[0])
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return err
 	}
-	nc, err := dial(ctx, *server)
+	c, nc, err := connectStore(ctx, *server)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	if _, err := eventstore.NewClient(nc).Get(ctx, root); err != nil {
+	if _, err := c.Get(ctx, root); err != nil {
 		return err
 	}
 	// mu serialises writes to stdout and guards ready and printed: updates
