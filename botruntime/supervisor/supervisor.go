@@ -221,7 +221,15 @@ func (s *Supervisor) Start(ctx context.Context) error {
 	case <-started:
 		return nil
 	case <-b.done:
-		return b.err
+		// Both may be ready when the children started and then failed at
+		// once; the start phase succeeded, so report that (Wait has the
+		// later error).
+		select {
+		case <-started:
+			return nil
+		default:
+			return b.err
+		}
 	}
 }
 
