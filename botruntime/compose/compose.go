@@ -2,6 +2,7 @@ package compose
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,7 +81,29 @@ func (es Errors) Is(target error) bool { return target == ErrInvalid }
 type File struct {
 	Name    string // the name given to Parse (the path for Load)
 	Version int
-	Bots    []Bot // in file order
+	Bots    []Bot    // in file order
+	Gateway *Gateway // the gateway section, nil when absent
+	HTTP    *HTTP    // the http section, nil when absent
+}
+
+// Gateway is the gateway section: settings of the Redis-compatible gateway
+// that "patchbay serve" uses when no flag or environment variable gives them.
+type Gateway struct {
+	Listen   string          // HOST:PORT; "" when not given
+	Password string          // the default user's password; "" when not given
+	Users    map[string]User // named users; nil when none
+}
+
+// User is a named gateway user. Exactly one of the fields is set.
+type User struct {
+	Password       string
+	PasswordSHA256 [32]byte // the SHA-256 digest of the password
+	HasSHA256      bool     // PasswordSHA256 was given
+}
+
+// HTTP is the http section: settings of the HTTP server of "patchbay serve".
+type HTTP struct {
+	Listen string // HOST:PORT; "" when not given
 }
 
 // Bot is one bot of a compose file.
@@ -399,7 +422,13 @@ func (p *parser) allowed(ptr string) string {
 	parts := strings.Split(ptr, "/")
 	switch {
 	case ptr == "":
-		return "version, bots"
+		return "version, bots, gateway, http"
+	case ptr == "/gateway":
+		return "listen, password, users"
+	case len(parts) == 4 && parts[1] == "gateway" && parts[2] == "users":
+		return "password, password_sha256"
+	case ptr == "/http":
+		return "listen"
 	case len(parts) == 3 && parts[1] == "bots":
 		return "root, settings, connectors, tasks, workers, restart"
 	case len(parts) == 4 && parts[3] == "workers":
@@ -432,6 +461,29 @@ func (p *parser) build(v map[string]any, doc *yaml.Node) *File {
 				}
 			}
 		}
+	}
+	if g, ok := v["gateway"].(map[string]any); ok {
+		f.Gateway = &Gateway{}
+		f.Gateway.Listen, _ = g["listen"].(string)
+		f.Gateway.Password, _ = g["password"].(string)
+		if us, ok := g["users"].(map[string]any); ok && len(us) > 0 {
+			f.Gateway.Users = make(map[string]User, len(us))
+			for name, u := range us {
+				um := u.(map[string]any)
+				var user User
+				user.Password, _ = um["password"].(string)
+				if h, ok := um["password_sha256"].(string); ok {
+					// The schema's pattern guarantees 64 lower-case hex digits.
+					_, _ = hex.Decode(user.PasswordSHA256[:], []byte(h))
+					user.HasSHA256 = true
+				}
+				f.Gateway.Users[name] = user
+			}
+		}
+	}
+	if h, ok := v["http"].(map[string]any); ok {
+		f.HTTP = &HTTP{}
+		f.HTTP.Listen, _ = h["listen"].(string)
 	}
 	bots := v["bots"].(map[string]any)
 	for _, name := range order {

@@ -1,9 +1,12 @@
 package compose
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +84,15 @@ func TestBadFiles(t *testing.T) {
 		{"syntax", "bots:\n  b: [\n", []string{"f.yaml:2:1: YAML syntax: did not find expected node content"}},
 		{"no bots", "version: 1\n", []string{"f.yaml:1:1: (top level): missing property 'bots'"}},
 		{"bad version", "version: 2\n" + okBot, []string{"f.yaml:1:10: version: value must be 1"}},
-		{"unknown top key", "bot: {}\n" + okBot, []string{`f.yaml:1:1: (top level): unknown key "bot" here (allowed: version, bots)`}},
+		{"unknown top key", "bot: {}\n" + okBot, []string{`f.yaml:1:1: (top level): unknown key "bot" here (allowed: version, bots, gateway, http)`}},
+		{"gateway unknown key", okBot + "gateway: {listn: x}\n", []string{`f.yaml:6:11: gateway: unknown key "listn" here (allowed: listen, password, users)`}},
+		{"gateway user two secrets", okBot + "gateway:\n  users:\n    al: {password: a, password_sha256: " + strings.Repeat("a", 64) + "}\n",
+			[]string{"f.yaml:8:9: gateway.users.al: maxProperties: got 2, want 1"}},
+		{"gateway user bad digest", okBot + "gateway:\n  users:\n    al: {password_sha256: ABC}\n",
+			[]string{"f.yaml:8:27: gateway.users.al.password_sha256: 'ABC' does not match pattern '^[0-9a-f]{64}$'"}},
+		{"gateway user unknown key", okBot + "gateway:\n  users:\n    al: {pass: a}\n",
+			[]string{`f.yaml:8:10: gateway.users.al: unknown key "pass" here (allowed: password, password_sha256)`}},
+		{"http listen empty", okBot + "http: {listen: ''}\n", []string{"f.yaml:6:16: http.listen: minLength: got 0, want 1"}},
 		{"bad bot name", "bots:\n  bad.name:\n    root: {platform: irc}\n    connectors: [{name: c, type: irc}]\n    tasks: [{type: log}]\n",
 			[]string{`f.yaml:2:3: bots: bad name "bad.name": want 1 to 64 letters, digits, '_' or '-'`}},
 		{"missing root", "bots:\n  b:\n    connectors: [{name: c, type: irc}]\n    tasks: [{type: log}]\n",
@@ -184,4 +195,27 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestGatewayAndHTTPSections(t *testing.T) {
+	digest := sha256.Sum256([]byte("builder"))
+	src := okBot + "gateway:\n  listen: 127.0.0.1:7000\n  password: pw\n  users:\n    alice: {password: wonderland}\n    bob: {password_sha256: " + hex.EncodeToString(digest[:]) + "}\nhttp: {listen: 127.0.0.1:8081}\n"
+	f, err := Parse("f.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Gateway{Listen: "127.0.0.1:7000", Password: "pw", Users: map[string]User{
+		"alice": {Password: "wonderland"},
+		"bob":   {PasswordSHA256: digest, HasSHA256: true},
+	}}
+	if !reflect.DeepEqual(f.Gateway, want) {
+		t.Fatalf("gateway %+v, want %+v", f.Gateway, want)
+	}
+	if f.HTTP == nil || f.HTTP.Listen != "127.0.0.1:8081" {
+		t.Fatalf("http %+v", f.HTTP)
+	}
+	f, err = Parse("f.yaml", []byte(okBot))
+	if err != nil || f.Gateway != nil || f.HTTP != nil {
+		t.Fatalf("without sections: %+v %+v %v", f.Gateway, f.HTTP, err)
+	}
 }

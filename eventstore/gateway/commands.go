@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"os"
@@ -162,19 +163,31 @@ func (c *client) cmdReset(_ context.Context, _ [][]byte) {
 	c.reply.Simple("RESET")
 }
 
-// checkUser reports whether user/pass is a valid pair.
+// checkUser reports whether user/pass is a valid pair, comparing SHA-256
+// digests in constant time so neither the password nor its length leaks
+// through timing. A failure is counted.
 func (s *Server) checkUser(user, pass string) bool {
-	want, ok := "", false
-	if user == "default" {
-		if !s.authRequired() {
-			return true // nopass default user, as in Redis
-		}
-		want, ok = s.opts.Password, s.opts.Password != ""
+	if user == "default" && !s.authRequired() {
+		return true // nopass default user, as in Redis
+	}
+	got := sha256.Sum256([]byte(pass))
+	ok := 0
+	if user == "default" && s.opts.Password != "" {
+		want := sha256.Sum256([]byte(s.opts.Password))
+		ok |= subtle.ConstantTimeCompare(want[:], got[:])
 	}
 	if w, found := s.opts.Users[user]; found {
-		want, ok = w, true
+		want := sha256.Sum256([]byte(w))
+		ok |= subtle.ConstantTimeCompare(want[:], got[:])
 	}
-	return ok && subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
+	if want, found := s.opts.UserDigests[user]; found {
+		ok |= subtle.ConstantTimeCompare(want[:], got[:])
+	}
+	if ok != 1 {
+		s.authFailures.Add(1)
+		return false
+	}
+	return true
 }
 
 func (c *client) login(user string) {

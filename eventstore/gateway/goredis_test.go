@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -179,7 +180,11 @@ func TestBridgeBetweenGateways(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	_, nc := startNATS(t)
-	addr, _ := startGateway(t, nc, Options{Password: "pw", Users: map[string]string{"alice": "wonder"}})
+	addr, srv := startGateway(t, nc, Options{
+		Password:    "pw",
+		Users:       map[string]string{"alice": "wonder"},
+		UserDigests: map[string][sha256.Size]byte{"bob": sha256.Sum256([]byte("builder"))},
+	})
 	ctx := testCtx(t)
 	for _, proto := range []int{2, 3} {
 		anon := newGoRedis(t, addr, 2, nil)
@@ -197,12 +202,38 @@ func TestAuth(t *testing.T) {
 			func(o *redis.Options) { o.Password = "pw" },
 			func(o *redis.Options) { o.Username, o.Password = "alice", "wonder" },
 			func(o *redis.Options) { o.Username, o.Password = "default", "pw" },
+			func(o *redis.Options) { o.Username, o.Password = "bob", "builder" },
 		} {
 			c := newGoRedis(t, addr, proto, o)
 			if err := c.Ping(ctx).Err(); err != nil {
 				t.Fatalf("RESP%d authenticated PING: %v", proto, err)
 			}
 		}
+		for _, o := range []func(*redis.Options){
+			func(o *redis.Options) { o.Username, o.Password = "bob", "wonder" },    // another user's password
+			func(o *redis.Options) { o.Username, o.Password = "alice", "builder" }, // ditto
+			func(o *redis.Options) { o.Username, o.Password = "carol", "pw" },      // unknown user
+			func(o *redis.Options) { o.Password = "wonder" },                       // default user, wrong password
+		} {
+			c := newGoRedis(t, addr, proto, o)
+			if err := c.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+				t.Fatalf("RESP%d: a wrong pair was accepted or gave the wrong error: %v", proto, err)
+			}
+		}
+	}
+	// One bad pair per protocol above plus four more each: go-redis may
+	// retry a failed handshake, so count at least.
+	before := srv.Stats().AuthFailures
+	if before < 10 {
+		t.Fatalf("AuthFailures = %d, want at least 10", before)
+	}
+	raw := dialRaw(t, addr)
+	raw.send("AUTH bob wonder\r\n")
+	raw.expect("-WRONGPASS invalid username-password pair or user is disabled.\r\n")
+	raw.send("AUTH bob builder\r\n")
+	raw.expect("+OK\r\n")
+	if got := srv.Stats().AuthFailures; got != before+1 {
+		t.Fatalf("AuthFailures = %d after one more failure, want %d", got, before+1)
 	}
 }
 

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -62,6 +63,11 @@ type Options struct {
 	Password string
 	// Users maps user names to passwords (AUTH <user> <password>).
 	Users map[string]string
+	// UserDigests maps user names to the SHA-256 digest of their password,
+	// as Redis ACL's "#<hex>" form, so a configuration file need not hold
+	// the password itself. A name in both Users and UserDigests accepts
+	// either.
+	UserDigests map[string][sha256.Size]byte
 	// MaxClients is the largest number of connected clients (default 10000).
 	MaxClients int
 	// MaxRequestBytes bounds one command: each argument and the sum of its
@@ -88,6 +94,7 @@ type Stats struct {
 	ProtocolErrors        uint64 // connections closed for malformed input
 	OutputLimitDisconnect uint64 // clients disconnected by the output-buffer policy
 	Messages              uint64 // pub/sub messages delivered to clients
+	AuthFailures          uint64 // failed AUTH and HELLO ... AUTH attempts
 	Channels              int    // channels with at least one local subscriber
 	Patterns              int    // distinct patterns subscribed locally
 }
@@ -111,7 +118,7 @@ type Server struct {
 	addr    net.Addr
 	wg      sync.WaitGroup // every client goroutine
 
-	connections, rejected, commands, protoErrors, limitKills, messages atomic.Uint64
+	connections, rejected, commands, protoErrors, limitKills, messages, authFailures atomic.Uint64
 }
 
 // New returns a gateway that reaches the store and the other gateways over nc.
@@ -135,6 +142,7 @@ func New(nc *nats.Conn, opts Options) *Server {
 		opts.Now = time.Now
 	}
 	opts.Users = maps.Clone(opts.Users)
+	opts.UserDigests = maps.Clone(opts.UserDigests)
 	var idb [8]byte
 	_, _ = rand.Read(idb[:])
 	s := &Server{
@@ -151,7 +159,9 @@ func New(nc *nats.Conn, opts Options) *Server {
 	return s
 }
 
-func (s *Server) authRequired() bool { return s.opts.Password != "" || len(s.opts.Users) > 0 }
+func (s *Server) authRequired() bool {
+	return s.opts.Password != "" || len(s.opts.Users) > 0 || len(s.opts.UserDigests) > 0
+}
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
@@ -169,6 +179,7 @@ func (s *Server) Stats() Stats {
 		ProtocolErrors:        s.protoErrors.Load(),
 		OutputLimitDisconnect: s.limitKills.Load(),
 		Messages:              s.messages.Load(),
+		AuthFailures:          s.authFailures.Load(),
 		Channels:              ch,
 		Patterns:              pat,
 	}

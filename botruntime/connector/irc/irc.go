@@ -204,6 +204,7 @@ func (c *Conn) session(ctx context.Context) error {
 				c.send("CAP END")
 			}
 		case "001":
+			c.log.Info("irc registered", "server", c.conf.Server, "nick", nick)
 			if len(c.conf.Channels) > 0 {
 				c.send("JOIN " + strings.Join(c.conf.Channels, ","))
 			} else {
@@ -213,6 +214,9 @@ func (c *Conn) session(ctx context.Context) error {
 			nick += "_"
 			c.send("NICK " + nick)
 		case "366": // end of NAMES: a JOIN completed
+			if len(l.Params) >= 2 {
+				c.log.Info("irc joined", "server", c.conf.Server, "channel", l.Params[1], "nick", nick)
+			}
 			if n := len(c.conf.Channels); n > 0 && len(l.Params) >= 2 && strings.EqualFold(l.Params[1], c.conf.Channels[n-1]) {
 				c.once.Do(func() { close(c.joined) })
 			}
