@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
-	"sync"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/patchbay/patchbay/botruntime/factory"
 )
 
 // Keys every connector fills in an inbound message.
@@ -77,53 +77,28 @@ var (
 	ErrBadConfig = errors.New("bad connector configuration")
 )
 
-// registry maps type names to factories. It is written only from init
-// functions (Register) and read afterwards; mu makes stray late calls safe.
-var (
-	mu       sync.RWMutex
-	registry = map[string]Factory{}
-)
+// types holds the registered connector types.
+var types = factory.Set[Factory]{Kind: "connector"}
 
 // Register makes a connector type available under name. Call it from init.
 // It panics if name is empty, f is nil or name is already registered.
 func Register(name string, f Factory) {
-	if name == "" || f == nil {
-		panic("connector: Register with empty name or nil factory")
+	if f == nil {
+		panic("connector: Register with a nil factory")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("connector: type %q registered twice", name))
-	}
-	registry[name] = f
+	types.Register(name, f)
 }
 
 // Lookup reports whether a connector type is registered.
-func Lookup(name string) bool {
-	mu.RLock()
-	defer mu.RUnlock()
-	_, ok := registry[name]
-	return ok
-}
+func Lookup(name string) bool { return types.Has(name) }
 
 // Types returns the registered type names, sorted.
-func Types() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Types() []string { return types.Names() }
 
 // New builds a connector of type typ. It returns an error wrapping
 // ErrUnknownType for an unregistered type, and the factory's error otherwise.
 func New(typ string, p Params) (Connector, error) {
-	mu.RLock()
-	f, ok := registry[typ]
-	mu.RUnlock()
+	f, ok := types.Get(typ)
 	if !ok {
 		return nil, fmt.Errorf("connector %q: %w %q (known: %v)", p.ID, ErrUnknownType, typ, Types())
 	}

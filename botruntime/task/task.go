@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
-	"sync"
 	"time"
+
+	"github.com/patchbay/patchbay/botruntime/factory"
 )
 
 // ReplyKey is the results key whose string value is sent back as the reply.
@@ -58,51 +58,27 @@ var (
 	ErrTimeout = errors.New("task timed out")
 )
 
-// mu guards registry; Register is meant for init functions.
-var (
-	mu       sync.RWMutex
-	registry = map[string]Factory{}
-)
+// types holds the registered task types.
+var types = factory.Set[Factory]{Kind: "task"}
 
-// Register makes a task type available under name. Call it from init. It
-// panics on an empty name, a nil factory or a duplicate name.
+// Register makes a task type available under name. Call it from init.
+// It panics if name is empty, f is nil or name is already registered.
 func Register(name string, f Factory) {
-	if name == "" || f == nil {
-		panic("task: Register with empty name or nil factory")
+	if f == nil {
+		panic("task: Register with a nil factory")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("task: type %q registered twice", name))
-	}
-	registry[name] = f
+	types.Register(name, f)
 }
 
 // Lookup reports whether a task type is registered.
-func Lookup(name string) bool {
-	mu.RLock()
-	defer mu.RUnlock()
-	_, ok := registry[name]
-	return ok
-}
+func Lookup(name string) bool { return types.Has(name) }
 
 // Types returns the registered type names, sorted.
-func Types() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Types() []string { return types.Names() }
 
 // New builds a task of type typ from conf.
 func New(typ string, conf json.RawMessage) (Task, error) {
-	mu.RLock()
-	f, ok := registry[typ]
-	mu.RUnlock()
+	f, ok := types.Get(typ)
 	if !ok {
 		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownType, typ, Types())
 	}
