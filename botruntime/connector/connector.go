@@ -60,6 +60,10 @@ type Params struct {
 	// and os.Stdout.
 	Stdin  io.Reader
 	Stdout io.Writer
+	// CheckOnly asks the factory only to validate Conf: the connector it
+	// returns is never served, so resources such as NATS may be nil (see
+	// Check).
+	CheckOnly bool
 }
 
 // Factory builds a connector of one type from its parameters. It validates
@@ -116,6 +120,18 @@ func New(typ string, p Params) (Connector, error) {
 		return nil, fmt.Errorf("connector %q (%s): %w", p.ID, typ, err)
 	}
 	return c, nil
+}
+
+// Check validates a connector configuration of type typ without building
+// anything that does I/O: "patchbay check" uses it so that a compose file
+// with, say, a nats connector missing its subjects fails before serve.
+func Check(typ string, conf json.RawMessage) error {
+	_, err := New(typ, Params{
+		ID: "check", Conf: conf, CheckOnly: true,
+		Sink:   func(context.Context, map[string]string) error { return nil },
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	return err
 }
 
 // DecodeConf decodes a JSON configuration strictly (unknown fields are an

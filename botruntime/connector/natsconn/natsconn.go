@@ -40,7 +40,7 @@ func New(p connector.Params) (*Conn, error) {
 	if conf.SubjectIn == "" || conf.SubjectOut == "" {
 		return nil, fmt.Errorf("%w: nats needs subject_in and subject_out", connector.ErrBadConfig)
 	}
-	if p.NATS == nil {
+	if p.NATS == nil && !p.CheckOnly {
 		return nil, fmt.Errorf("%w: nats connector without a NATS connection", connector.ErrBadConfig)
 	}
 	lg := p.Logger

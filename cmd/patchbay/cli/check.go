@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/patchbay/patchbay/botruntime/compose"
 	"github.com/patchbay/patchbay/botruntime/connector"
@@ -56,7 +57,46 @@ func loadCompose(path string) (*compose.File, error) {
 	if err := f.CheckTypes(connector.Lookup, task.Lookup); err != nil {
 		return nil, err
 	}
+	if err := checkConfs(f); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// checkConfs builds every connector (check only) and task of f, so that a
+// conf the type refuses is reported at its place in the file.
+func checkConfs(f *compose.File) error {
+	var es compose.Errors
+	for _, b := range f.Bots {
+		for i, c := range b.Connectors {
+			if err := connector.Check(c.Type, c.Conf); err != nil {
+				es = append(es, &compose.Error{File: f.Name, Pos: c.Pos, Msg: fmt.Sprintf("bots.%s.connectors.%d.conf: %s", b.Name, i, confErr(err))})
+			}
+		}
+		for i, t := range b.Tasks {
+			if _, err := task.New(t.Type, t.Conf); err != nil {
+				es = append(es, &compose.Error{File: f.Name, Pos: t.Pos, Msg: fmt.Sprintf("bots.%s.tasks.%d.conf: %s", b.Name, i, confErr(err))})
+			}
+		}
+	}
+	if len(es) > 0 {
+		return es
+	}
+	return nil
+}
+
+// confErr is a factory's error without the wrapping that names the type
+// (the position already says where).
+func confErr(err error) string {
+	msg := err.Error()
+	for _, p := range []string{`connector "check" (`, `task type "`} {
+		if strings.HasPrefix(msg, p) {
+			if i := strings.Index(msg, ": "); i >= 0 {
+				msg = msg[i+2:]
+			}
+		}
+	}
+	return msg
 }
 
 func plural(n int, word string) string {

@@ -333,7 +333,7 @@ func TestCheck(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yml")
 	bad := filepath.Join(dir, "bad.yml")
-	os.WriteFile(good, []byte("version: 1\nbots:\n  b:\n    root: {platform: nats, subject: in}\n    connectors:\n      - {name: n, type: nats, conf: {in: a.in, out: a.out}}\n    tasks:\n      - type: log\n"), 0o644)
+	os.WriteFile(good, []byte("version: 1\nbots:\n  b:\n    root: {platform: nats, subject: in}\n    connectors:\n      - {name: n, type: nats, conf: {subject_in: a.in, subject_out: a.out}}\n    tasks:\n      - type: log\n"), 0o644)
 	os.WriteFile(bad, []byte("version: 1\nbots:\n  b:\n    root: 3\n    connectors:\n      - {name: n, type: nope}\n    tasks: []\n"), 0o644)
 	out, _, err := run(t, "", "check", good)
 	if err != nil || out != good+": ok (1 bot)\n" {
@@ -345,6 +345,15 @@ func TestCheck(t *testing.T) {
 	}
 	if !strings.Contains(errOut, bad+":4:11: ") {
 		t.Fatalf("check bad: want %s:4:11 (root is a number) in\n%s", bad, errOut)
+	}
+	// A conf its type refuses is found by check, at the entry's place.
+	badConf := filepath.Join(dir, "badconf.yml")
+	os.WriteFile(badConf, []byte("version: 1\nbots:\n  b:\n    root: {platform: nats}\n    connectors:\n      - {name: n, type: nats, conf: {subject_in: a.in}}\n    tasks:\n      - {type: reply, conf: {}}\n"), 0o644)
+	_, errOut, err = run(t, "", "check", badConf)
+	want := badConf + ":6:25: bots.b.connectors.0.conf: bad connector configuration: nats needs subject_in and subject_out\n" +
+		badConf + ":8:16: bots.b.tasks.0.conf: bad task configuration: reply needs a template\n"
+	if ExitCode(err) != 1 || !strings.HasPrefix(errOut, want) {
+		t.Fatalf("check badconf: exit %d, stderr\n%s\nwant it to start with\n%s", ExitCode(err), errOut, want)
 	}
 	if _, _, err := run(t, "", "check"); ExitCode(err) != 2 {
 		t.Fatalf("check without files: exit %d, want 2", ExitCode(err))
