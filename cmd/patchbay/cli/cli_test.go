@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -187,13 +188,40 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// startServe starts "patchbay serve" as a child process and waits until it
-// answers on NATS.
-func startServe(t *testing.T, bin, data, addr string) *exec.Cmd {
+// lockedBuffer is a bytes.Buffer safe for a child process's output copier
+// and the test reading it at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// served is a "patchbay serve" child process.
+type served struct {
+	cmd  *exec.Cmd
+	logs *lockedBuffer
+}
+
+// startServe starts "patchbay serve" as a child process with NATS on addr,
+// the gateway and HTTP server on free ports (unless extra says otherwise)
+// and waits until it answers on NATS.
+func startServe(t *testing.T, bin, data, addr string, extra ...string) served {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--listen", addr, "--redis-listen", "127.0.0.1:0")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	args := append([]string{"serve", "--data", data, "--listen", addr, "--redis-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"}, extra...)
+	cmd := exec.Command(bin, args...)
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +238,7 @@ func startServe(t *testing.T, bin, data, addr string) *exec.Cmd {
 			_, err = nc.Request(eventstore.SubjectGetPrefix+"0000000000000000", nil, time.Second)
 			nc.Close()
 			if err == nil {
-				return cmd
+				return served{cmd, logs}
 			}
 		}
 		if time.Now().After(deadline) {
@@ -228,7 +256,7 @@ func TestServeKill9(t *testing.T) {
 	bin := buildBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
 	addr := freePort(t)
-	cmd := startServe(t, bin, data, addr)
+	cmd := startServe(t, bin, data, addr).cmd
 	nc, err := nats.Connect("nats://" + addr)
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +341,7 @@ func TestServeKill9(t *testing.T) {
 // TestServeGracefulShutdown checks that SIGTERM stops serve cleanly.
 func TestServeGracefulShutdown(t *testing.T) {
 	bin := buildBinary(t)
-	cmd := startServe(t, bin, filepath.Join(t.TempDir(), "data"), freePort(t))
+	cmd := startServe(t, bin, filepath.Join(t.TempDir(), "data"), freePort(t)).cmd
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
