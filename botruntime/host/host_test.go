@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bufio"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -11,126 +10,22 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-
-	"fmt"
-	"github.com/nats-io/nats.go"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/patchbay/patchbay/botruntime/compose"
 	"github.com/patchbay/patchbay/botruntime/connector"
 	"github.com/patchbay/patchbay/botruntime/connector/irc"
+	"github.com/patchbay/patchbay/botruntime/connector/irc/irctest"
 	"github.com/patchbay/patchbay/botruntime/task"
 	"github.com/patchbay/patchbay/eventstore"
 )
-
-func startNgircd(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	motd := filepath.Join(dir, "motd")
-	os.WriteFile(motd, []byte("test\n"), 0o644)
-	conf := fmt.Sprintf(`[Global]
-Name = irc.patchbay.test
-Info = patchbay test server
-Listen = 127.0.0.1
-Ports = %d
-MotdFile = %s
-PidFile = %s
-[Limits]
-MaxConnectionsIP = 0
-MaxJoins = 0
-MaxPenaltyTime = 0
-PingTimeout = 120
-PongTimeout = 20
-[Options]
-DNS = no
-Ident = no
-PAM = no
-OperCanUseMode = yes
-`, port, motd, filepath.Join(dir, "pid"))
-	cf := filepath.Join(dir, "ngircd.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("/usr/sbin/ngircd", "-n", "-f", cf)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting ngircd: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-		select {
-		case <-exited:
-			t.Fatalf("ngircd exited: %s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ngircd did not listen on %s: %s", addr, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-type ircClient struct {
-	t *testing.T
-	c net.Conn
-	r *bufio.Reader
-}
-
-func (rc *ircClient) send(s string) {
-	rc.t.Helper()
-	if _, err := fmt.Fprintf(rc.c, "%s\r\n", s); err != nil {
-		rc.t.Fatal(err)
-	}
-}
-
-func (rc *ircClient) waitFor(match func(irc.Line) bool) irc.Line {
-	rc.t.Helper()
-	rc.c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	for {
-		s, err := rc.r.ReadString('\n')
-		if err != nil {
-			rc.t.Fatalf("reading: %v", err)
-		}
-		l, err := irc.Parse(s)
-		if err != nil {
-			continue
-		}
-		if l.Command == "PING" {
-			rc.send("PONG :" + l.Params[len(l.Params)-1])
-			continue
-		}
-		if match(l) {
-			return l
-		}
-	}
-}
 
 const greeterYAML = `bots:
   greeter:
@@ -148,7 +43,7 @@ const greeterYAML = `bots:
 `
 
 func TestIRCGreeterEndToEnd(t *testing.T) {
-	addr := startNgircd(t)
+	addr := irctest.StartNgircd(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	node, err := eventstore.StartNode(ctx, eventstore.NodeOptions{DataDir: t.TempDir()})
@@ -178,17 +73,8 @@ func TestIRCGreeterEndToEnd(t *testing.T) {
 	})
 
 	// Alice is in #lobby first and sees the bot join.
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	alice := &ircClient{t: t, c: c, r: bufio.NewReader(c)}
-	alice.send("NICK alice")
-	alice.send("USER alice 0 * :alice")
-	alice.waitFor(func(l irc.Line) bool { return l.Command == "001" })
-	alice.send("JOIN #lobby")
-	alice.waitFor(func(l irc.Line) bool { return l.Command == "366" })
+	alice := irctest.Dial(t, addr, "alice")
+	alice.Join("#lobby")
 
 	f, err := compose.Parse("greeter.yaml", []byte(strings.ReplaceAll(greeterYAML, "ADDR", addr)))
 	if err != nil {
@@ -206,13 +92,13 @@ func TestIRCGreeterEndToEnd(t *testing.T) {
 	if err := h.StopBot(ctx, "nobody"); !errors.Is(err, ErrNoBot) {
 		t.Fatalf("StopBot(nobody) = %v, want ErrNoBot", err)
 	}
-	alice.waitFor(func(l irc.Line) bool { return l.Command == "JOIN" && irc.Nick(l.Prefix) == "greeter" })
+	alice.WaitFor(func(l irc.Line) bool { return l.Command == "JOIN" && irc.Nick(l.Prefix) == "greeter" })
 
 	ask := func(want string) time.Duration {
 		t.Helper()
 		start := time.Now()
-		alice.send("PRIVMSG #lobby :!hello")
-		l := alice.waitFor(func(l irc.Line) bool { return l.Command == "PRIVMSG" })
+		alice.Send("PRIVMSG #lobby :!hello")
+		l := alice.WaitFor(func(l irc.Line) bool { return l.Command == "PRIVMSG" })
 		d := time.Since(start)
 		if got := l.Params[len(l.Params)-1]; got != want || irc.Nick(l.Prefix) != "greeter" {
 			t.Fatalf("reply %q from %s, want %q", got, l.Prefix, want)
@@ -306,7 +192,7 @@ func TestIRCGreeterEndToEnd(t *testing.T) {
 	if err := h.StopBot(ctx, "greeter"); err != nil {
 		t.Fatal(err)
 	}
-	alice.waitFor(func(l irc.Line) bool { return l.Command == "QUIT" && irc.Nick(l.Prefix) == "greeter" })
+	alice.WaitFor(func(l irc.Line) bool { return l.Command == "QUIT" && irc.Nick(l.Prefix) == "greeter" })
 	if h.Bot("greeter") != nil {
 		t.Fatal("bot still listed after StopBot")
 	}
