@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"strconv"
 	"strings"
-	"time"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -19,9 +17,9 @@ import (
 	"github.com/patchbay/patchbay/eventstore"
 )
 
-// The bot host step of "patchbay serve" with the HTTP server: webhooks
-// under /bots/ go to the host's Endpoint, everything else to the dashboard
-// (API, HTML, /metrics, /healthz). The file name sorts after
+// The bot host step of "patchbay serve": the host's tree, whose Endpoint is
+// the HTTP server: webhooks under /bots/ go to the bots' connectors,
+// everything else to the dashboard (API, HTML, /metrics, /healthz). The file name sorts after
 // serve_zgateway.go so it starts last and stops first.
 func init() {
 	var listen, token string
@@ -52,7 +50,17 @@ func startHost(listen, token *string) func(ctx context.Context, st *serveState) 
 		if err != nil {
 			return nil, fmt.Errorf("host: connecting to NATS: %w", err)
 		}
-		h, err := host.New(host.Options{NATS: nc, Logger: st.Logger})
+		var h *host.Host
+		dash := dashboard.New(dashboard.Options{
+			Client:  eventstore.NewClient(nc),
+			Tree:    func() any { return h.Tree() },
+			Status:  func() []dashboard.Field { return st.status(h) },
+			Health:  st.healthy,
+			Metrics: promhttp.HandlerFor(st.Metrics, promhttp.HandlerOpts{Registry: st.Metrics}),
+			Token:   *token,
+			Logger:  st.Logger,
+		})
+		h, err = host.New(host.Options{NATS: nc, Logger: st.Logger, HTTPListen: *listen, Handler: dash, Compose: st.Compose})
 		if err != nil {
 			nc.Close()
 			return nil, err
@@ -61,61 +69,39 @@ func startHost(listen, token *string) func(ctx context.Context, st *serveState) 
 		hctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- h.Serve(hctx) }()
-		var srv *http.Server
-		srvDone := make(chan error, 1)
 		stop := func() error {
-			var errs []error
-			if srv != nil {
-				sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-				errs = append(errs, srv.Shutdown(sctx))
-				scancel()
-				if err := <-srvDone; !errors.Is(err, http.ErrServerClosed) {
-					errs = append(errs, err)
-				}
-			}
 			cancel()
-			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-				errs = append(errs, err)
-			}
+			err := <-done
 			nc.Close()
-			return errors.Join(errs...)
+			return err
 		}
-		if st.Compose != nil {
-			if err := h.Compose(ctx, st.Compose); err != nil {
-				return nil, errors.Join(fmt.Errorf("bot host: %w", err), stop())
-			}
+		select {
+		case <-h.Ready():
+		case err := <-done:
+			cancel()
+			nc.Close()
+			return nil, fmt.Errorf("bot host: %w", err)
+		case <-ctx.Done():
+			return nil, errors.Join(ctx.Err(), stop())
 		}
-		if *listen != "" {
-			ln, err := net.Listen("tcp", *listen)
-			if err != nil {
-				return nil, errors.Join(fmt.Errorf("http: %w", err), stop())
-			}
-			dash := dashboard.New(dashboard.Options{
-				Client:  eventstore.NewClient(nc),
-				Tree:    func() any { return hostTree(st, h) },
-				Status:  func() []dashboard.Field { return st.status(h) },
-				Health:  st.healthy,
-				Metrics: promhttp.HandlerFor(st.Metrics, promhttp.HandlerOpts{Registry: st.Metrics}),
-				Token:   *token,
-				Logger:  st.Logger,
-			})
-			mux := http.NewServeMux()
-			mux.Handle("/bots/", h) // webhooks authenticate themselves (Slack's signature)
-			mux.Handle("/", dash)
-			srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
-			go func() { srvDone <- srv.Serve(ln) }()
-			st.Logger.Info("http listening", "addr", ln.Addr().String(), "token", *token != "")
-		}
+		var exited atomic.Pointer[error]
 		st.addHealth("bot host", func(context.Context) error {
+			if p := exited.Load(); p != nil {
+				return fmt.Errorf("stopped: %v", *p)
+			}
 			select {
 			case err := <-done:
+				exited.Store(&err)
 				done <- err
 				return fmt.Errorf("stopped: %v", err)
 			default:
 				return nil
 			}
 		})
-		st.Logger.Info("bot host ready", "bots", len(botNames(st, h)))
+		if addr := h.HTTPAddr(); addr != "" {
+			st.Logger.Info("http listening", "addr", addr, "token", *token != "")
+		}
+		st.Logger.Info("bot host ready", "bots", len(h.Bots()))
 		return stop, nil
 	}
 }
@@ -126,43 +112,15 @@ func (st *serveState) status(h *host.Host) []dashboard.Field {
 	if st.Compose != nil {
 		fs = append(fs, dashboard.Field{Name: "compose file", Value: st.configPath})
 	}
-	names := botNames(st, h)
-	fs = append(fs, dashboard.Field{Name: "bots running", Value: strconv.Itoa(len(names)) + " " + strings.Join(names, ", ")})
+	hs := h.Stats()
+	fs = append(fs, dashboard.Field{Name: "bots", Value: fmt.Sprintf("%d running of %d: %s", hs.BotsRunning, hs.Bots, strings.Join(h.Bots(), ", "))})
 	return fs
 }
 
 // registerHostMetrics exports the bot host's gauges.
 func registerHostMetrics(st *serveState, h *host.Host) {
 	registerFuncs(st.Metrics, []metricFunc{
-		{"patchbay_bots", "Bots running in this process.", false, func() float64 { return float64(len(botNames(st, h))) }},
+		{"patchbay_bots", "Bots the bot host keeps (running or down).", false, func() float64 { return float64(h.Stats().Bots) }},
+		{"patchbay_bots_running", "Bots running now; the others gave up after their restart intensity.", false, func() float64 { return float64(h.Stats().BotsRunning) }},
 	})
-}
-
-// botNames lists the compose file's bots that the host runs.
-func botNames(st *serveState, h *host.Host) []string {
-	var names []string
-	if st.Compose != nil {
-		for _, b := range st.Compose.Bots {
-			if h.Bot(b.Name) != nil {
-				names = append(names, b.Name)
-			}
-		}
-	}
-	return names
-}
-
-// hostTree is the bot host for display: each bot with its root hash and settings.
-func hostTree(st *serveState, h *host.Host) any {
-	type bot struct {
-		Name     string         `json:"name"`
-		Root     string         `json:"root"`
-		Settings map[string]any `json:"settings"`
-	}
-	out := []bot{}
-	for _, n := range botNames(st, h) {
-		if b := h.Bot(n); b != nil {
-			out = append(out, bot{n, b.Root.String(), b.Settings()})
-		}
-	}
-	return map[string]any{"bots": out}
 }
