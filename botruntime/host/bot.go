@@ -286,16 +286,21 @@ func (b *Bot) followSettings(ctx context.Context) error {
 	return err
 }
 
-// connectorSpecs are the children running connector cc and its taskback.
-// Each start builds the connector anew from its effective conf.
+// connectorSpecs are the children running connector cc: its taskback
+// first (subscribed before the connector takes anything in; it replies
+// through whichever instance of the connector runs), then the connector,
+// built anew from its effective conf at each start.
 func (b *Bot) connectorSpecs(cc compose.Connector) []supervisor.ChildSpec {
 	h := b.h
 	path := b.Name + "/connector." + cc.Name
+	b.mu.Lock()
+	id := b.ids[cc.Name]
+	b.mu.Unlock()
 	return []supervisor.ChildSpec{
+		{ID: "taskback." + cc.Name, Start: func(...any) (supervisor.Service, error) {
+			return pipeline.NewTaskback(h.nc, b.Name, id, replier{b, cc.Name}, b.log), nil
+		}},
 		{ID: "connector." + cc.Name, Start: func(...any) (supervisor.Service, error) {
-			b.mu.Lock()
-			id := b.ids[cc.Name]
-			b.mu.Unlock()
 			conf, err := effectiveConf(cc.Conf, b.Settings(), cc.Name)
 			if err != nil {
 				return nil, err
@@ -314,16 +319,23 @@ func (b *Bot) connectorSpecs(cc compose.Connector) []supervisor.ChildSpec {
 			b.mu.Unlock()
 			return h.killable(path, serveAsStarter(c)), nil
 		}},
-		{ID: "taskback." + cc.Name, Start: func(...any) (supervisor.Service, error) {
-			b.mu.Lock()
-			c, id := b.conns[cc.Name], b.ids[cc.Name]
-			b.mu.Unlock()
-			if c == nil {
-				return nil, fmt.Errorf("taskback %q: no connector", cc.Name)
-			}
-			return pipeline.NewTaskback(h.nc, b.Name, id, c, b.log), nil
-		}},
 	}
+}
+
+// replier replies through the bot's current instance of a connector.
+type replier struct {
+	b    *Bot
+	name string
+}
+
+// Reply sends text through the connector, or fails with
+// connector.ErrNotConnected while it is being restarted.
+func (r replier) Reply(ctx context.Context, to map[string]string, text string) error {
+	c := r.b.connector(r.name)
+	if c == nil {
+		return connector.ErrNotConnected
+	}
+	return c.Reply(ctx, to, text)
 }
 
 // serveAsStarter adapts a Service that is started as soon as it runs.
@@ -347,15 +359,11 @@ func (b *Bot) reconfigure(ctx context.Context) error {
 				continue
 			}
 			b.log.Info("connector conf changed; restarting it", "connector", name)
-			for _, id := range []string{"taskback." + name, "connector." + name} {
-				if err := sup.TerminateChild(ctx, id); err != nil && ctx.Err() == nil {
-					b.log.Warn("reconfigure: stop", "child", id, "err", err)
-				}
+			if err := sup.TerminateChild(ctx, "connector."+name); err != nil && ctx.Err() == nil {
+				b.log.Warn("reconfigure: stop", "connector", name, "err", err)
 			}
-			for _, id := range []string{"connector." + name, "taskback." + name} {
-				if err := sup.RestartChild(ctx, id); err != nil && ctx.Err() == nil {
-					return fmt.Errorf("reconfigure %s: %w", id, err)
-				}
+			if err := sup.RestartChild(ctx, "connector."+name); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("reconfigure connector.%s: %w", name, err)
 			}
 		}
 	}

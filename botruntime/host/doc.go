@@ -14,14 +14,15 @@
 //	        └── <bot>      rest_for_one, rebuilt at each start:
 //	            ├── groups              registry membership while it runs
 //	            ├── settings            the follower of the bot's config
-//	            ├── connector.<name>    per connector, in file order, each
-//	            ├── taskback.<name>     followed by its taskback
+//	            ├── taskback.<name>     per connector, in file order: its
+//	            ├── connector.<name>    taskback (replies), then the connector
 //	            ├── workers             the bot's pipeline.Pool
 //	            └── reconfigure         restarts connectors whose conf changed
 //
-// A connector that dies takes the children after it (its taskback, the
-// workers) with it, as botcannon's collector does; the settings follower
-// keeps going. A bot whose supervisor exceeds its restart intensity stays
+// A taskback subscribes before its connector takes anything in, and replies
+// through whichever instance of the connector runs. A connector that dies
+// takes the children after it (the workers) with it, as botcannon's
+// collector does; its taskback and the settings follower keep going. A bot whose supervisor exceeds its restart intensity stays
 // down (the Fleet's children are temporary), so one crash-looping bot never
 // takes the others with it; a restart of the Factory (the Superintendent
 // dying, say) brings every bot back.
@@ -36,7 +37,7 @@
 // settings document as ${field} (a whole string "${channel}" takes the
 // field's JSON value), and the document's "connectors"."<name>" object
 // overrides keys of that connector's conf. When a patch changes a
-// connector's effective conf, only that connector (and its taskback) is
+// connector's effective conf, only that connector is
 // restarted with the new conf; workers and other connectors go on.
 //
 // Groups (Members): "bot:<name>", and "platform:", "server:", "channel:",

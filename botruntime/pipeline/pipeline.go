@@ -152,7 +152,11 @@ func (t *Taskback) Ready() <-chan struct{} { return t.ready }
 // Serve subscribes to the instance's taskback subject and calls Reply for
 // each reply, in order, until ctx ends. A failed Reply is logged: the
 // message was handled, and the platform's error is not the worker's.
-func (t *Taskback) Serve(ctx context.Context) error {
+func (t *Taskback) Serve(ctx context.Context) error { return t.ServeStarted(ctx, func() {}) }
+
+// ServeStarted is Serve, calling started once the subscription is in
+// place, so a supervisor starts the children after it only then.
+func (t *Taskback) ServeStarted(ctx context.Context, started func()) error {
 	ch := make(chan *nats.Msg, 1024)
 	sub, err := t.nc.ChanSubscribe(TaskbackSubject(t.bot, t.instance), ch)
 	if err != nil {
@@ -163,6 +167,7 @@ func (t *Taskback) Serve(ctx context.Context) error {
 		return fmt.Errorf("subscribing to taskback: %w", err)
 	}
 	t.once.Do(func() { close(t.ready) })
+	started()
 	for {
 		select {
 		case <-ctx.Done():
