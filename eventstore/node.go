@@ -32,6 +32,11 @@ type NodeOptions struct {
 	// loss or kernel crash. With SyncAlways it survives those too, at a
 	// large cost in write throughput.
 	SyncAlways bool
+	// Token, when set, is the token every NATS client must present
+	// (server option authorization { token }): the node's own connections
+	// use it, and so must external clients (nats://TOKEN@host:port or the
+	// client's token option). With URL, it is presented to that server.
+	Token string
 	// Logger receives the embedded server's notices, warnings and errors;
 	// nil discards them.
 	Logger *slog.Logger
@@ -67,12 +72,13 @@ func StartNode(ctx context.Context, opts NodeOptions) (*Node, error) {
 		return nil, errors.New("start node: DataDir is required to embed a NATS server")
 	}
 	sopts := &server.Options{
-		ServerName: "patchbay",
-		JetStream:  true,
-		StoreDir:   opts.DataDir,
-		NoSigs:     true,
-		SyncAlways: opts.SyncAlways,
-		MaxPayload: 8 << 20,
+		ServerName:    "patchbay",
+		JetStream:     true,
+		StoreDir:      opts.DataDir,
+		NoSigs:        true,
+		SyncAlways:    opts.SyncAlways,
+		MaxPayload:    8 << 20,
+		Authorization: opts.Token,
 	}
 	if opts.Listen == "" {
 		sopts.DontListen = true
@@ -130,6 +136,9 @@ func (n *Node) Conn() *nats.Conn { return n.nc }
 // embedded, else by URL. The caller closes it.
 func (n *Node) Connect(opts ...nats.Option) (*nats.Conn, error) {
 	base := []nats.Option{nats.MaxReconnects(-1), nats.Name("patchbay")}
+	if n.opts.Token != "" {
+		base = append(base, nats.Token(n.opts.Token))
+	}
 	if n.srv != nil {
 		return nats.Connect("", append(append(base, nats.InProcessServer(n.srv)), opts...)...)
 	}

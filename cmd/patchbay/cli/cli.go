@@ -167,7 +167,7 @@ func envOr(name, def string) string {
 
 // serverFlag adds --server to fs.
 func serverFlag(fs *flag.FlagSet) *string {
-	return fs.String("server", envOr("PATCHBAY_SERVER", "nats://127.0.0.1:4222"), "NATS URL of a running patchbay node (env PATCHBAY_SERVER)")
+	return fs.String("server", envOr("PATCHBAY_SERVER", "nats://127.0.0.1:4222"), "NATS URL of a running patchbay node, nats://TOKEN@host:port with a token (env PATCHBAY_SERVER; the token may come from PATCHBAY_NATS_TOKEN)")
 }
 
 // hashArg parses a positional hash argument; a malformed one is a usage
@@ -196,7 +196,11 @@ func dial(ctx context.Context, url string) (*nats.Conn, error) {
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
 	}
-	nc, err := nats.Connect(url, nats.Name("patchbay-cli"), nats.Timeout(timeout))
+	opts := []nats.Option{nats.Name("patchbay-cli"), nats.Timeout(timeout)}
+	if tok := os.Getenv("PATCHBAY_NATS_TOKEN"); tok != "" {
+		opts = append(opts, nats.Token(tok))
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s (is \"patchbay serve\" running? set --server or PATCHBAY_SERVER): %w", url, err)
 	}

@@ -231,21 +231,15 @@ func startServe(t *testing.T, bin, data, addr string, extra ...string) served {
 			cmd.Wait()
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		nc, err := nats.Connect("nats://"+addr, nats.Timeout(time.Second))
-		if err == nil {
-			_, err = nc.Request(eventstore.SubjectGetPrefix+"0000000000000000", nil, time.Second)
-			nc.Close()
-			if err == nil {
-				return served{cmd, logs}
-			}
-		}
+	// Ready when every step has started ("patchbay serving" is logged last).
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(logs.String(), `msg="patchbay serving"`) {
 		if time.Now().After(deadline) {
-			t.Fatalf("serve did not come up: %v\n%s", err, logs.String())
+			t.Fatalf("serve did not come up:\n%s", logs.String())
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
+	return served{cmd, logs}
 }
 
 // TestServeKill9 runs "patchbay serve" as a child process, SIGKILLs it after

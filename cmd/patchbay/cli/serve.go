@@ -94,6 +94,7 @@ type serveState struct {
 
 	configPath, logLevel, logFormat string
 	dataDir, listen, url, sync      string
+	natsToken                       string
 }
 
 // healthCheck is one named check behind /healthz.
@@ -137,6 +138,7 @@ func natsFlags(fs *flag.FlagSet, st *serveState) {
 	fs.StringVar(&st.dataDir, "data", envOr("PATCHBAY_DATA", "./patchbay-data"), "data directory for JetStream (env PATCHBAY_DATA)")
 	fs.StringVar(&st.listen, "listen", envOr("PATCHBAY_LISTEN", "127.0.0.1:4222"), "NATS client listen address host:port; '' for in-process only (env PATCHBAY_LISTEN)")
 	fs.StringVar(&st.url, "nats-url", envOr("PATCHBAY_NATS_URL", ""), "connect to this existing NATS server instead of embedding one (env PATCHBAY_NATS_URL)")
+	fs.StringVar(&st.natsToken, "nats-token", os.Getenv("PATCHBAY_NATS_TOKEN"), "`TOKEN` NATS clients must present (nats://TOKEN@host:port); required with a --listen beyond loopback (env PATCHBAY_NATS_TOKEN)")
 	fs.StringVar(&st.sync, "sync", "interval", "JetStream fsync: 'interval' (default, survives kill -9) or 'always' (fsync every write, survives power loss)")
 }
 
@@ -149,7 +151,10 @@ func startNATS(ctx context.Context, st *serveState) (func() error, error) {
 	default:
 		return nil, fmt.Errorf("%w: --sync must be 'interval' or 'always', not %q", ErrUsage, st.sync)
 	}
-	node, err := eventstore.StartNode(ctx, eventstore.NodeOptions{DataDir: st.dataDir, Listen: st.listen, URL: st.url, SyncAlways: always, Logger: st.Logger})
+	if st.url == "" && st.listen != "" && !loopback(st.listen) && st.natsToken == "" {
+		return nil, fmt.Errorf("%w: --listen beyond loopback requires --nats-token", ErrUsage)
+	}
+	node, err := eventstore.StartNode(ctx, eventstore.NodeOptions{DataDir: st.dataDir, Listen: st.listen, URL: st.url, SyncAlways: always, Token: st.natsToken, Logger: st.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +168,7 @@ func startNATS(ctx context.Context, st *serveState) (func() error, error) {
 		}
 		return nil
 	})
-	st.Logger.Info("nats ready", "data", st.dataDir, "url", node.ClientURL(), "sync", st.sync)
+	st.Logger.Info("nats ready", "data", st.dataDir, "url", node.ClientURL(), "sync", st.sync, "token", st.natsToken != "")
 	return node.Close, nil
 }
 

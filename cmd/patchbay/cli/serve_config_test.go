@@ -166,3 +166,54 @@ func TestServeBadConfig(t *testing.T) {
 		t.Errorf("serve created the data directory before refusing the config (%v)", err)
 	}
 }
+
+// TestServeRefusesOpenListeners: listening beyond loopback without
+// authentication is refused with a one-line error, before serving.
+func TestServeRefusesOpenListeners(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nats", []string{"--listen", "0.0.0.0:0"}, "--listen beyond loopback requires --nats-token"},
+		{"gateway", []string{"--listen", "", "--redis-listen", "0.0.0.0:0"}, "--redis-listen beyond loopback requires --redis-password or --redis-user"},
+		{"http", []string{"--listen", "", "--redis-listen", "", "--http-listen", "0.0.0.0:0"}, "--http-listen beyond loopback requires --http-token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"serve", "--data", filepath.Join(t.TempDir(), "data")}, tt.args...)
+			_, _, err := run(t, "", args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("serve %v = %v, want %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestServeNATSToken: with --nats-token, client commands need the token
+// (PATCHBAY_NATS_TOKEN or in the URL).
+func TestServeNATSToken(t *testing.T) {
+	bin := buildBinary(t)
+	addr := freePort(t)
+	startServe(t, bin, filepath.Join(t.TempDir(), "data"), addr, "--nats-token", "tok3n")
+	root := `{"platform":"irc","channel":"#tok"}`
+	if _, _, err := run(t, "", "create", "--server", "nats://"+addr, root); err == nil || !strings.Contains(strings.ToLower(err.Error()), "authorization") {
+		t.Fatalf("create without the token: %v, want an authorization error", err)
+	}
+	if out, _, err := run(t, "", "create", "--server", "nats://tok3n@"+addr, root); err != nil || len(strings.TrimSpace(out)) != 16 {
+		t.Fatalf("create with the token in the URL: %q, %v", out, err)
+	}
+	t.Setenv("PATCHBAY_NATS_TOKEN", "tok3n")
+	if _, _, err := run(t, "", "get", "--server", "nats://"+addr, "--config", mustRoot(t, root)); err != nil {
+		t.Fatalf("get with PATCHBAY_NATS_TOKEN: %v", err)
+	}
+}
+
+func mustRoot(t *testing.T, doc string) string {
+	t.Helper()
+	h, _, err := hashchain.RootHash([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.String()
+}
