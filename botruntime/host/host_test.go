@@ -25,6 +25,7 @@ import (
 	"github.com/patchbay/patchbay/botruntime/connector/irc/irctest"
 	"github.com/patchbay/patchbay/botruntime/task"
 	"github.com/patchbay/patchbay/eventstore"
+	"github.com/patchbay/patchbay/eventstore/storetest"
 )
 
 const greeterYAML = `bots:
@@ -46,31 +47,9 @@ func TestIRCGreeterEndToEnd(t *testing.T) {
 	addr := irctest.StartNgircd(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	node, err := eventstore.StartNode(ctx, eventstore.NodeOptions{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Close() })
-	store, err := eventstore.Open(ctx, node.Conn(), eventstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	h, err := New(Options{NATS: node.Conn(), FetchWait: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	hctx, hcancel := context.WithCancel(ctx)
-	go func() { served <- h.Serve(hctx) }()
-	t.Cleanup(func() {
-		hcancel()
-		select {
-		case <-served:
-		case <-time.After(20 * time.Second):
-			t.Error("host did not stop")
-		}
-	})
+	env := storetest.Start(t, eventstore.Options{})
+	node := env.Node
+	h := startHost(t, env, Options{NATS: node.Conn()})
 
 	// Alice is in #lobby first and sees the bot join.
 	alice := irctest.Dial(t, addr, "alice")
