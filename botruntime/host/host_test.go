@@ -2,9 +2,6 @@ package host
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -145,12 +142,10 @@ func TestIRCGreeterEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"type":"event_callback","event_id":"Ev9","event":{"type":"message","user":"U1","text":"!hello","channel":"C1","ts":"1.1"}}`
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	mac := hmac.New(sha256.New, []byte("s3"))
-	mac.Write([]byte("v0:" + ts + ":" + body))
+	now := time.Now().Unix()
 	req := httptest.NewRequest("POST", "/bots/greeter/slack", strings.NewReader(body))
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(now, 10))
+	req.Header.Set("X-Slack-Signature", slackSignature("s3", now, body))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != 200 {

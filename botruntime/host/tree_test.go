@@ -391,11 +391,9 @@ func TestSlackThroughEndpoint(t *testing.T) {
 
 	post := func(ts int64, secret, body string, hdr ...string) int {
 		t.Helper()
-		mac := hmac.New(sha256.New, []byte(secret))
-		fmt.Fprintf(mac, "v0:%d:%s", ts, body)
 		req, _ := http.NewRequest("POST", url+"/bots/helper/slack", strings.NewReader(body))
 		req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-		req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+		req.Header.Set("X-Slack-Signature", slackSignature(secret, ts, body))
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
@@ -536,4 +534,11 @@ func TestSuperintendentRefuses(t *testing.T) {
 		default:
 		}
 	})
+}
+
+// slackSignature is Slack's X-Slack-Signature of body sent at ts.
+func slackSignature(secret string, ts int64, body string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%d:%s", ts, body)
+	return "v0=" + hex.EncodeToString(mac.Sum(nil))
 }
