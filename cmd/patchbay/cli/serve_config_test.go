@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -216,4 +217,74 @@ func mustRoot(t *testing.T, doc string) string {
 		t.Fatal(err)
 	}
 	return h.String()
+}
+
+// TestTwoServesShareWorkQueue: two "patchbay serve" processes on one NATS
+// (the second with --nats-url) run the same bot; the first takes messages
+// in, workers of both handle them, each message exactly once.
+func TestTwoServesShareWorkQueue(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	bot := func(name, subject string) string {
+		f := filepath.Join(dir, name+".yml")
+		src := `bots:
+  shared:
+    root: {platform: nats, channel: shared}
+    connectors: [{name: n, type: nats, conf: {subject_in: ` + subject + `, subject_out: shared.out}}]
+    tasks:
+      - {type: exec, conf: {command: [/bin/sleep, "0.01"]}}
+      - {type: reply, conf: {template: "` + name + `"}}
+    workers: {min_idle: 2, max: 4}
+`
+		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	addr := freePort(t)
+	startServe(t, bin, filepath.Join(dir, "a"), addr, "--config", bot("a", "shared.in"))
+	startServe(t, bin, filepath.Join(dir, "b"), "", "--nats-url", "nats://"+addr, "--config", bot("b", "unused.in"))
+
+	nc, err := nats.Connect("nats://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	out, err := nc.SubscribeSync("shared.out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 100
+	for i := range n {
+		if err := nc.Publish("shared.in", []byte(fmt.Sprintf(`{"text":"m%d","user":"u"}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	per := map[string]int{}
+	seen := map[string]bool{}
+	for i := range n {
+		m, err := out.NextMsg(60 * time.Second)
+		if err != nil {
+			t.Fatalf("reply %d of %d: %v (per process so far %v)", i, n, err, per)
+		}
+		var r struct {
+			Text      string `json:"text"`
+			InReplyTo string `json:"in_reply_to"`
+		}
+		if err := json.Unmarshal(m.Data, &r); err != nil {
+			t.Fatal(err)
+		}
+		if seen[r.InReplyTo] {
+			t.Fatalf("message %s handled twice", r.InReplyTo)
+		}
+		seen[r.InReplyTo] = true
+		per[r.Text]++
+	}
+	if m, err := out.NextMsg(500 * time.Millisecond); err == nil {
+		t.Fatalf("an extra reply: %s", m.Data)
+	}
+	if per["a"] == 0 || per["b"] == 0 || per["a"]+per["b"] != n {
+		t.Fatalf("replies per process %v: want %d shared by both", per, n)
+	}
+	t.Logf("messages handled per process: %v", per)
 }
