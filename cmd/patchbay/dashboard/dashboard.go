@@ -160,19 +160,15 @@ func (h *handler) body(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
-	c := h.client(w)
-	if c == nil {
-		return
-	}
-	hv, ok := h.hash(w, r)
-	if !ok {
-		return
-	}
-	rep, err := c.Get(r.Context(), hv)
-	h.reply(w, r, rep, err)
+	h.readHash(w, r, (*eventstore.Client).Get)
 }
 
 func (h *handler) head(w http.ResponseWriter, r *http.Request) {
+	h.readHash(w, r, (*eventstore.Client).Head)
+}
+
+// readHash answers a read of the hash in the path with read.
+func (h *handler) readHash(w http.ResponseWriter, r *http.Request, read func(*eventstore.Client, context.Context, hashchain.Hash) (eventstore.GetReply, error)) {
 	c := h.client(w)
 	if c == nil {
 		return
@@ -181,7 +177,7 @@ func (h *handler) head(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rep, err := c.Head(r.Context(), hv)
+	rep, err := read(c, r.Context(), hv)
 	h.reply(w, r, rep, err)
 }
 
